@@ -1,0 +1,129 @@
+"""Functional building blocks of the equalised-learning-rate StyleGAN2 (BasicSR and rosinality/GPEN).
+
+Both upstream copies run the same three operations through CUDA extensions with a pure-torch fallback:
+``upfirdn2d`` (upsample, FIR filter, downsample), ``fused_leaky_relu`` (bias + leaky ReLU + gain) and the
+modulated convolution. They are written here once, in plain Paddle ops that export (no per-sample weights,
+no ``F.pad``, no random ops), and the two families' layer classes call them.
+"""
+
+import numpy as np
+import paddle
+import paddle.nn.functional as F
+
+
+def make_resample_kernel(k):
+    """2-D FIR kernel from a 1-D (separable, outer product) or 2-D magnitude list, normalised to sum 1."""
+    k = np.asarray(k, dtype=np.float32)
+    if k.ndim == 1:
+        k = np.outer(k, k)
+    return paddle.to_tensor(k / k.sum())
+
+
+def interleave(parts, axis):
+    """Interleave equally shaped tensors along ``axis`` (>= 1): ``out[.., i*n + p, ..] = parts[p][.., i, ..]``."""
+    stacked = paddle.stack(parts, axis=axis + 1)
+    shape = stacked.shape
+    return stacked.reshape([0] * axis + [shape[axis] * len(parts)] + shape[axis + 2:])
+
+
+def zero_insert(x, up):
+    """Follow every sample of the last two axes by ``up - 1`` zeros (upstream's upsampling layout)."""
+    zeros = [paddle.zeros_like(x)] * (up - 1)
+    x = interleave([x] + zeros, axis=2)
+    return interleave([x] + [paddle.zeros_like(x)] * (up - 1), axis=3)
+
+
+def upfirdn2d(x, kernel, up=1, down=1, pad=(0, 0)):
+    """Upsample by zero insertion, pad, filter with ``kernel``, keep every ``down``-th sample.
+
+    Equals upstream ``upfirdn2d(input, kernel, up, down, pad)`` (``pad = (before, after)`` on both spatial
+    axes; negative values crop). The filter is a true convolution, i.e. a cross-correlation with the flipped
+    kernel; zero padding and the down-sampling stride happen inside that convolution. Every channel is
+    filtered alike, so the channels are folded into the batch and one single-channel conv does the work:
+    unlike Paddle's depthwise (and transposed) convs it has a double gradient on CPU, which R1 and
+    path-length regularisation need, and it is no slower. Spatial sizes must be static (they are, in the
+    fixed-size StyleGAN2 networks).
+    """
+    channels = x.shape[1]
+    pad_before, pad_after = pad
+    x = x.reshape([-1, 1, x.shape[2], x.shape[3]])
+    if up > 1:
+        x = zero_insert(x, up)
+    if pad_before < 0 or pad_after < 0:
+        crop0, crop1 = max(-pad_before, 0), max(-pad_after, 0)
+        x = x[:, :, crop0:x.shape[2] - crop1, crop0:x.shape[3] - crop1]
+        pad_before, pad_after = max(pad_before, 0), max(pad_after, 0)
+    kh, kw = kernel.shape
+    weight = paddle.flip(kernel, [0, 1]).astype(x.dtype).reshape([1, 1, kh, kw])
+    out = F.conv2d(x, weight, stride=down, padding=[pad_before, pad_after, pad_before, pad_after])
+    return out.reshape([-1, channels, out.shape[2], out.shape[3]])
+
+
+def conv_transpose_stride2(x, weight):
+    """``F.conv2d_transpose(x, weight.transpose([1, 0, 2, 3]), stride=2)`` as four ordinary convolutions.
+
+    Output pixel ``2m + p`` (per axis) only sees the kernel taps ``p, p + 2, ...``, so each of the four
+    parities is a plain conv of ``x`` with the flipped sub-kernel; the results are interleaved. Same MACs as
+    the transposed conv, but Paddle has a double gradient for it on CPU (path-length regularisation).
+    ``weight`` is ``[c_out, c_in, k, k]`` with k >= 2; the output is ``2h + k - 2`` pixels high.
+    """
+    height, width, k = x.shape[2], x.shape[3], weight.shape[-1]
+    if k < 2:
+        raise ValueError(f"a stride-2 transposed conv needs a kernel of at least 2 taps, got {k}")
+    rows = []
+    for py in range(2):
+        phases = []
+        for px in range(2):
+            sub = paddle.flip(weight[:, :, py::2, px::2], [2, 3])
+            phase = F.conv2d(x, sub, padding=[sub.shape[2] - 1, sub.shape[3] - 1])
+            # odd k: the odd phase is one pixel shorter; pad it to the even phase's size before interleaving
+            if phase.shape[3] < width + (k + 1) // 2 - 1:
+                phase = paddle.concat([phase, paddle.zeros_like(phase[:, :, :, :1])], axis=3)
+            phases.append(phase)
+        row = interleave(phases, axis=3)
+        if row.shape[2] < height + (k + 1) // 2 - 1:
+            row = paddle.concat([row, paddle.zeros_like(row[:, :, :1])], axis=2)
+        rows.append(row)
+    out = interleave(rows, axis=2)
+    size_h, size_w = 2 * height + k - 2, 2 * width + k - 2
+    return out[:, :, :size_h, :size_w]
+
+
+def fused_leaky_relu(x, bias=None, negative_slope=0.2, scale=2 ** 0.5):
+    """``leaky_relu(x + bias, negative_slope) * scale`` with ``bias`` on axis 1 (the channels of NCHW)."""
+    if bias is not None:
+        x = x + bias.reshape([1, -1] + [1] * (x.ndim - 2))
+    return F.leaky_relu(x, negative_slope) * scale
+
+
+def modulated_conv2d(x, style, weight, demodulate=True, sample_mode=None, blur=None, eps=1e-8):
+    """StyleGAN2 modulated convolution without per-sample weights.
+
+    Upstream scales a copy of ``weight`` per sample and runs a grouped conv. Modulating the input channels
+    and demodulating the output channels instead is the same linear map and exports with any batch size:
+    ``y = conv(x * s, w) * d`` with ``d = rsqrt(s^2 @ sum_k(w^2)^T + eps)``.
+
+    Args:
+        x: input ``[b, c_in, h, w]``.
+        style: per-sample input-channel scales ``[b, c_in]`` (the output of the modulation layer).
+        weight: ``[c_out, c_in, k, k]``, already multiplied by the equalised-lr scale.
+        demodulate: normalise each output channel to unit expected variance.
+        sample_mode: None (same size, padding k//2), ``"upsample"`` (stride-2 transposed conv, then
+            ``blur``) or ``"downsample"`` (``blur``, then stride-2 conv).
+        blur: the FIR smoothing layer used with up/down-sampling.
+    """
+    scale_in = style.unsqueeze([2, 3])
+    if sample_mode == "upsample":
+        out = conv_transpose_stride2(x * scale_in, weight)
+    elif sample_mode == "downsample":
+        out = F.conv2d(blur(x) * scale_in, weight, stride=2)
+    elif sample_mode is None:
+        out = F.conv2d(x * scale_in, weight, padding=weight.shape[-1] // 2)
+    else:
+        raise ValueError(f"sample_mode must be 'upsample', 'downsample' or None, not {sample_mode!r}")
+    if demodulate:
+        energy = paddle.matmul(style * style, (weight * weight).sum([2, 3]), transpose_y=True)
+        out = out * paddle.rsqrt(energy + eps).unsqueeze([2, 3])
+    if sample_mode == "upsample":
+        out = blur(out)
+    return out
