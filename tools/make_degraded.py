@@ -10,12 +10,9 @@ under the input's file name (the GT as the dataset sees it: resized or gray wher
 Files are written through a temporary name, so an interrupted run leaves no half-written image.
 """
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -23,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ppgan_face.config import ConfigError, load_config  # noqa: E402
 from ppgan_face.data import DatasetError, build_dataset  # noqa: E402
+from ppgan_face.utils.image_io import ImageError, write_image  # noqa: E402
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs/train/_base_/datasets/ffhq_gfpgan.yml"
 
@@ -31,20 +29,6 @@ def to_uint8_bgr(chw, mean, std):
     """Undo the dataset's normalisation: CHW RGB float -> HWC BGR uint8."""
     img = chw * np.asarray(std, np.float32).reshape(-1, 1, 1) + np.asarray(mean, np.float32).reshape(-1, 1, 1)
     return np.clip(np.rint(img.transpose(1, 2, 0)[:, :, ::-1] * 255), 0, 255).astype(np.uint8)
-
-
-def write_png_atomic(path, img):
-    ok, data = cv2.imencode(".png", img)
-    if not ok:
-        raise OSError(f"{path}: cannot encode")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data.tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def build_degrader(config, input_dir, seed):
@@ -78,9 +62,9 @@ def main(argv=None):
         for index in tqdm(range(len(dataset)), desc="degrading", unit="face"):
             sample = dataset[index]
             name = names[index]
-            write_png_atomic(out / "gt" / name, to_uint8_bgr(sample["gt"], dataset.mean, dataset.std))
-            write_png_atomic(out / "lq" / name, to_uint8_bgr(sample["lq"], dataset.mean, dataset.std))
-    except (ConfigError, DatasetError, OSError) as err:
+            write_image(out / "gt" / name, to_uint8_bgr(sample["gt"], dataset.mean, dataset.std))
+            write_image(out / "lq" / name, to_uint8_bgr(sample["lq"], dataset.mean, dataset.std))
+    except (ConfigError, DatasetError, ImageError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"{len(dataset)} pairs -> {out / 'lq'}, {out / 'gt'}")

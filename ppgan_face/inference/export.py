@@ -120,6 +120,20 @@ def _save_static(model, shape, prefix):
     paddle.jit.save(static, str(prefix))
 
 
+def _check_runs(model, shape, name):
+    """Run the network once in dygraph on the export shape (dynamic dims as 1 or 64 px), so that a config
+    whose input size does not fit its network (e.g. ``restorer.input_size``) gets a one-line error instead of
+    a tracer traceback."""
+    probe = [1 if dim is None and axis == 0 else 64 if dim is None else dim for axis, dim in enumerate(shape)]
+    try:
+        with paddle.no_grad():
+            model(paddle.zeros(probe, "float32"))
+    except (ValueError, RuntimeError) as err:
+        first = " ".join(str(err).split("[Hint")[0].split())[:300]
+        raise ExportError(f"{name}: the network does not run on an input of shape {probe} ({first}); check the "
+                          "config's input size (restorer.input_size)") from None
+
+
 def random_ops(program):
     """{op name: count} of the random ops in a saved PIR program (``inference.json``)."""
     names = re.findall(r'"#":"\d+\.(\w+)"', Path(program).read_text(encoding="utf-8"))
@@ -172,6 +186,7 @@ def export_model(config_name, output_dir, weights=None, overrides=(), input_size
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
     try:
+        _check_runs(model, shape, config["name"])
         _save_static(model, shape, staging / PROGRAM_PREFIX)
         drawn = random_ops(staging / f"{PROGRAM_PREFIX}.json")
         if drawn:

@@ -4,20 +4,9 @@ import cv2
 import numpy as np
 import torch
 
+from ppgan_face.data.synthetic import draw_face
+
 SIZE = 64
-
-
-def draw_face(rs, size=SIZE):
-    """A smooth 'face': skin-coloured ellipse, two eyes and a mouth at jittered places, on a gradient."""
-    img = np.zeros((size, size, 3), np.uint8)
-    img[:] = np.linspace(rs.randint(40, 120), rs.randint(120, 200), size)[:, None, None].astype(np.uint8)
-    c = size // 2
-    skin = tuple(int(v) for v in rs.randint(120, 230, 3))
-    cv2.ellipse(img, (c, c), (int(size * 0.32), int(size * 0.42)), 0, 0, 360, skin, -1)
-    for x in (0.35, 0.65):
-        cv2.circle(img, (int(size * x) + rs.randint(-1, 2), int(size * 0.45)), max(2, size // 16), (40, 30, 20), -1)
-    cv2.ellipse(img, (c, int(size * 0.72)), (size // 8, size // 20), 0, 0, 360, (60, 50, 160), -1)
-    return cv2.GaussianBlur(img, (3, 3), 0)
 
 
 def landmarks(count, size=SIZE):

@@ -38,6 +38,8 @@ def test_exports_with_onnx(tmp_path):
     (["-c", "realesrnet_x2", "-o", "model.num_blok=2", "--random_init"], "did you mean model.num_block"),
     (["-c", "gfpgan_v1", "--random_init", "--input_size", "256"], "fixed at 512x512 by the network"),
     (["-c", "realesrnet_x2", "--random_init", "--input_size", "1", "2", "3"], "--input_size takes one or two"),
+    (["-c", "gfpgan_v1", "--random_init", "-o", "model.out_size=32", "-o", "model.num_style_feat=32", "-o",
+      "model.narrow=0.0625"], "does not run on an input of shape [1, 3, 512, 512]"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, args, message):
     proc = run_tool(*args, "--output_dir", "out", cwd=tmp_path)
