@@ -122,7 +122,12 @@ class FPN(nn.Layer):
 
 
 class SSH(nn.Layer):
-    """Context module: 3x3, 5x5 (two 3x3) and 7x7 (three 3x3) branches concatenated, then ReLU."""
+    """Context module: 3x3, 5x5 (two 3x3) and 7x7 (three 3x3) branches concatenated, then ReLU.
+
+    The ReLU is applied to each branch before the concat (the same values): Paddle 3.2.2's oneDNN cannot fuse
+    a ReLU that follows a concat ("drr attr [fuse_activation] is not found"), and this way the exported
+    detector runs with oneDNN.
+    """
 
     def __init__(self, in_channel, out_channel):
         super().__init__()
@@ -138,7 +143,7 @@ class SSH(nn.Layer):
     def forward(self, x):
         branch5 = self.conv5X5_1(x)
         branch7 = self.conv7x7_3(self.conv7X7_2(branch5))
-        return F.relu(paddle.concat([self.conv3X3(x), self.conv5X5_2(branch5), branch7], axis=1))
+        return paddle.concat([F.relu(self.conv3X3(x)), F.relu(self.conv5X5_2(branch5)), F.relu(branch7)], axis=1)
 
 
 class _Head(nn.Layer):
