@@ -13,3 +13,14 @@ def set_cpu_threads(threads=None):
     threads = int(threads or os.cpu_count() or 1)
     core.set_num_threads(threads)
     return threads
+
+
+def set_device(device):
+    """Run dygraph work on ``cpu`` or ``gpu`` (``gpu:N`` too). Returns a one-line reason when the device is not
+    usable (a CPU build of Paddle asked for a GPU), None when set."""
+    import paddle
+
+    if device.startswith("gpu") and not paddle.device.is_compiled_with_cuda():
+        return f"--device {device}: this Paddle build has no CUDA support (install paddlepaddle-gpu)"
+    paddle.set_device(device)
+    return None

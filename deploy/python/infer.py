@@ -118,13 +118,14 @@ def load_runners(args):
         meta = read_metadata(folder)
         if meta["kind"] != kind:
             raise RunnerError(f"{flag} {folder}: a {meta['kind']} export ({meta['config']}), not a {kind}")
-        runner, _ = load_runner(folder, backend=args.backend, device=args.device, enable_mkldnn=args.enable_mkldnn,
-                                cpu_threads=args.cpu_threads, precision=args.precision,
-                                use_tensorrt=args.use_tensorrt)
-        if role == "restorer" and args.onnx_file:
+        if role == "restorer" and args.onnx_file:  # e.g. TIPC's paddle2onnx output, outside the export folder
             if args.backend != "onnxruntime":
                 raise RunnerError("--onnx_file needs --backend onnxruntime (or --use_onnx=True)")
             runner = OnnxRunner(args.onnx_file, args.cpu_threads)
+        else:
+            runner, _ = load_runner(folder, backend=args.backend, device=args.device,
+                                    enable_mkldnn=args.enable_mkldnn, cpu_threads=args.cpu_threads,
+                                    precision=args.precision, use_tensorrt=args.use_tensorrt)
         runners[role] = TimedRunner(runner)
         configs[role] = str(Path(folder) / meta["files"]["model_config"])
         sides[role] = meta["input"]["shape"][-1]

@@ -1,4 +1,7 @@
 """GFPGAN's training set: aligned HQ faces degraded on the fly (``gfpgan/data/ffhq_degradation_dataset.py``)."""
+import json
+from pathlib import Path
+
 import cv2
 import numpy as np
 from paddle.io import Dataset
@@ -14,11 +17,16 @@ COMPONENTS = ("left_eye", "right_eye", "mouth")
 
 def load_component_boxes(path, num_images):
     """Read GFPGAN's landmark file (``f'{index:08d}'`` -> {left_eye, right_eye, mouth: [cx, cy, half_len]}) and
-    check it covers every image index."""
+    check it covers every image index. The official file is a PyTorch ``.pth``; a ``.json`` file of the same
+    structure works too, so a landmark file for your own faces needs no PyTorch."""
     try:
-        boxes = load_pth(path)
+        boxes = json.loads(Path(path).read_text()) if str(path).endswith(".json") else load_pth(path)
     except CheckpointError as err:
         raise DatasetError(f"landmark file {err}") from None
+    except OSError as err:
+        raise DatasetError(f"landmark file {path}: cannot read it ({err.strerror})") from None
+    except ValueError as err:
+        raise DatasetError(f"landmark file {path}: not valid JSON ({err})") from None
     if not isinstance(boxes, dict):
         raise DatasetError(f"{path}: the landmark file is not a dict of f'{{index:08d}}' entries")
     missing = [f"{i:08d}" for i in range(num_images) if f"{i:08d}" not in boxes]

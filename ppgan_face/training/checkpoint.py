@@ -3,7 +3,8 @@
 ``checkpoints/iter_XXXXXXXX.pdparams`` holds everything needed to continue the same loss curve (networks, the
 EMA generator, optimisers, schedulers, loss scaler, model running values, iteration, RNG states);
 ``models/net_g_ema_XXXXXXXX.pdparams`` is the EMA generator alone, a plain state dict that
-``ppgan_face.create_model(train_config, weights=...)`` and the export tool load.
+``ppgan_face.create_model(train_config, weights=...)`` and the export tool load; ``models/net_g_ema_latest.pdparams``
+is the one of the last iteration (BasicSR's ``net_g_latest``), a fixed name for scripts such as TIPC.
 """
 import random
 import re
@@ -54,6 +55,10 @@ def save_checkpoint(output_dir, iteration, model, keep):
         found[old].unlink()
         (output_dir / "models" / f"net_g_ema_{old:08d}.pdparams").unlink(missing_ok=True)
     return path
+
+
+def save_latest_generator(output_dir, model):
+    return save_weights_atomic(model.net_g_ema.state_dict(), Path(output_dir) / "models" / "net_g_ema_latest.pdparams")
 
 
 def load_checkpoint(path):

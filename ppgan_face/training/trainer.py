@@ -12,7 +12,8 @@ import yaml
 from ppgan_face.convert import CheckpointError
 from ppgan_face.data import DatasetError, build_dataset
 from ppgan_face.models import build_model
-from ppgan_face.training.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint, set_rng_state
+from ppgan_face.training.checkpoint import (latest_checkpoint, load_checkpoint, save_checkpoint, save_latest_generator,
+                                           set_rng_state)
 from ppgan_face.training.logger import TrainLogger
 from ppgan_face.training.validation import validate
 
@@ -132,5 +133,7 @@ class Trainer:
                 self.logger.info(f"saved {path}")
             if self.rank == 0 and self.val_set is not None and (it % val_opt["val_freq"] == 0 or it == total):
                 validate(self.model, self.val_set, val_opt, it, self.logger)
+        if self.rank == 0:
+            self.logger.info(f"saved {save_latest_generator(self.output_dir, self.model)}")
         self.logger.close()
         return self.current_iter

@@ -110,6 +110,25 @@ def test_landmark_file_must_match_the_images(tmp_path, faces):
         build_dataset(options)
 
 
+def test_a_json_landmark_file_gives_the_same_boxes_as_the_pth(tmp_path, faces, landmark_file):
+    """The same structure as JSON (what test_tipc/make_data.py writes, no PyTorch needed)."""
+    import json
+
+    entries = torch.load(landmark_file, weights_only=False)
+    as_json = tmp_path / "landmarks.json"
+    as_json.write_text(json.dumps({k: {part: list(map(float, v)) for part, v in e.items()} for k, e in entries.items()}))
+    options = dict(GFPGAN_OPTIONS, type="FFHQDegradationDataset", dataroot_gt=str(faces))
+    from_pth = build_dataset(dict(options, component_path=str(landmark_file)))
+    from_json = build_dataset(dict(options, component_path=str(as_json)))
+    for flipped in (False, True):
+        for a, b in zip(from_pth.component_boxes(2, flipped), from_json.component_boxes(2, flipped)):
+            np.testing.assert_array_equal(a, b)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    with pytest.raises(DatasetError, match="broken.json: not valid JSON"):
+        build_dataset(dict(options, component_path=str(broken)))
+
+
 
 def test_image_size_must_match_the_boxes(faces, landmark_file):
     dataset = build_dataset(dict(GFPGAN_OPTIONS, type="FFHQDegradationDataset", dataroot_gt=str(faces),

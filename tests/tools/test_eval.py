@@ -151,3 +151,51 @@ def test_script_runs_standalone_without_traceback(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == f"error: restored folder {tmp_path / 'none'} not found"
     assert "Traceback" not in result.stderr
+
+
+def test_model_mode_restores_the_validation_faces_with_the_generator_and_scores_them(tmp_path, capsys):
+    """``-c <model config> --weights`` (TIPC's eval step): the faces it writes are the generator's output on the
+    LQ faces, and the printed means are BasicSR's PSNR / SSIM of those faces."""
+    from basicsr.metrics.psnr_ssim import calculate_psnr, calculate_ssim
+
+    from ppgan_face import create_model
+
+    config = "configs/train/gpen_512_lite.yml"
+    paddle.seed(3)
+    model = create_model(config)
+    paddle.save(model.net.state_dict(), str(tmp_path / "g.pdparams"))
+    for sub in ("lq", "gt"):
+        (tmp_path / sub).mkdir()
+    for seed, name in enumerate(NAMES):
+        gt = cv2.resize(face_like(64, 64, seed=seed), (32, 32), interpolation=cv2.INTER_AREA)
+        cv2.imwrite(str(tmp_path / "gt" / f"{name}.png"), gt)
+        cv2.imwrite(str(tmp_path / "lq" / f"{name}.png"), cv2.GaussianBlur(gt, (5, 5), 1.5))
+    code = eval_tool.main(["-c", config, "-o", f"path.pretrain_network_g={tmp_path / 'g.pdparams'}", "--lq",
+                           str(tmp_path / "lq"), "--gt", str(tmp_path / "gt"), "--save_dir", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 0
+    psnr, ssim = [], []
+    for name in NAMES:
+        lq = cv2.imread(str(tmp_path / "lq" / f"{name}.png"))
+        x = paddle.to_tensor(((lq[:, :, ::-1] / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None].astype("float32"))
+        with paddle.no_grad():
+            y = model(x).numpy()[0]
+        expected = ((np.clip(y, -1, 1) + 1) / 2 * 255.0).round().transpose(1, 2, 0)[:, :, ::-1].astype(np.uint8)
+        restored = cv2.imread(str(tmp_path / "out" / f"{name}.png"))
+        assert np.abs(restored.astype(int) - expected).max() <= 1
+        gt = cv2.imread(str(tmp_path / "gt" / f"{name}.png"))
+        psnr.append(calculate_psnr(restored, gt, crop_border=0))
+        ssim.append(calculate_ssim(restored, gt, crop_border=0))
+    assert f"Metric psnr: {np.mean(psnr):.4f}" in out.splitlines()
+    assert f"Metric ssim: {np.mean(ssim):.4f}" in out.splitlines()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-c", "configs/train/gpen_512_lite.yml"], "model mode needs the generator's weights"),
+    (["-c", "retinaface_resnet50", "--weights", "x.pdparams"], "not a face restorer config"),
+    ([], "pass --restored DIR (folder mode) or -c MODEL_CONFIG"),
+])
+def test_model_mode_errors_are_one_line(args, message, capsys):
+    assert eval_tool.main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err

@@ -60,6 +60,10 @@ def test_lite_training_lowers_the_pixel_loss(config, key, faces, tmp_path):
     restorer = create_model(str(tmp_path / "config.yml"), weights=tmp_path / "models" / "net_g_ema_00000040.pdparams")
     out = restorer(paddle.zeros([1, 3, 32, 32]))
     assert out.shape == [1, 3, 32, 32] and np.isfinite(out.numpy()).all()
+    # the fixed-name copy of the last EMA generator (TIPC's train_model_name) holds the same weights
+    latest = paddle.load(str(tmp_path / "models" / "net_g_ema_latest.pdparams"))
+    final = paddle.load(str(tmp_path / "models" / "net_g_ema_00000040.pdparams"))
+    assert latest.keys() == final.keys() and all(np.array_equal(latest[k].numpy(), final[k].numpy()) for k in final)
 
 
 @pytest.mark.parametrize("config", [GFPGAN_SIMPLE, GPEN])
