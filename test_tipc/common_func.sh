@@ -41,6 +41,20 @@ tipc_check_config() {
     done
 }
 
+# tipc_load_config FILE COUNT WHAT: FILE's slots into the global array "lines", checked, cut to COUNT slots
+# (later lines are other tools' sections); key N / value N then read slot N (0-based).
+tipc_load_config() {
+    tipc_read_config "$1" lines || return 1
+    if [ "${#lines[@]}" -lt "$2" ]; then
+        echo "error: $1 has ${#lines[@]} non-blank lines; $3 needs $2" >&2
+        return 1
+    fi
+    lines=("${lines[@]:0:$2}")
+    tipc_check_config "$1" lines
+}
+key() { tipc_key "${lines[$1]}"; }
+value() { tipc_value "${lines[$1]}"; }
+
 # tipc_key LINE / tipc_value LINE: the text before / after the first ':'.
 tipc_key() { printf '%s' "${1%%:*}"; }
 tipc_value() {

@@ -17,14 +17,7 @@ FILENAME=$(realpath "$1")
 cd "$(dirname "$(realpath "$0")")/.." || exit 2
 source test_tipc/common_func.sh
 
-tipc_read_config "$FILENAME" lines || exit 2
-if [ "${#lines[@]}" -lt 13 ]; then
-    echo "error: $FILENAME has ${#lines[@]} non-blank lines; a paddle2onnx config needs 13" >&2
-    exit 2
-fi
-tipc_check_config "$FILENAME" lines || exit 2
-key() { tipc_key "${lines[$1]}"; }
-value() { tipc_value "${lines[$1]}"; }
+tipc_load_config "$FILENAME" 13 "a paddle2onnx config" || exit 2
 
 model_name=$(value 1)
 python=$(value 2)

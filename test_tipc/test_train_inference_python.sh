@@ -26,16 +26,7 @@ case "$MODE" in
     *) echo "error: unknown MODE '$MODE' (lite_train_lite_infer, lite_train_whole_infer, whole_infer, whole_train_whole_infer)" >&2
        exit 2 ;;
 esac
-tipc_read_config "$FILENAME" lines || exit 2
-if [ "${#lines[@]}" -lt 51 ]; then
-    echo "error: $FILENAME has ${#lines[@]} non-blank lines; train_infer_python.txt needs 51" >&2
-    exit 2
-fi
-lines=("${lines[@]:0:51}")  # later lines are the benchmark sections
-tipc_check_config "$FILENAME" lines || exit 2
-
-key() { tipc_key "${lines[$1]}"; }
-value() { tipc_value "${lines[$1]}"; }
+tipc_load_config "$FILENAME" 51 "train_infer_python.txt" || exit 2
 
 model_name=$(value 1)
 python=$(value 2)

@@ -25,6 +25,12 @@ def read_image(path, min_side=32, max_side=8000):
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError as err:
         raise ImageError(f"cannot read the file ({err.strerror or err})") from None
+    return decode_image(data, min_side, max_side)
+
+
+def decode_image(data, min_side=32, max_side=8000):
+    """:func:`read_image` of the bytes of an image file (``bytes`` or a uint8 array)."""
+    data = np.frombuffer(data, dtype=np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if image is None:
         raise ImageError("not an image (or a format OpenCV cannot decode)")
@@ -42,18 +48,28 @@ def read_image(path, min_side=32, max_side=8000):
 
 def write_image(path, image):
     """Encode by the extension of ``path`` and write atomically (creating folders)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes(path, encode_image(image, Path(path).suffix))
+
+
+def encode_image(image, suffix):
+    """The file bytes of ``image`` in the format of ``suffix`` (``.png``, ``.jpg``, ...), OpenCV's default settings."""
     try:
-        ok, encoded = cv2.imencode(path.suffix, image)
+        ok, encoded = cv2.imencode(suffix, image)
     except cv2.error:
         ok = False
     if not ok:
-        raise ImageError(f"cannot encode {image.dtype} {image.shape} as {path.suffix}")
+        raise ImageError(f"cannot encode {image.dtype} {image.shape} as {suffix}")
+    return encoded.tobytes()
+
+
+def write_bytes(path, data):
+    """Write ``data`` to ``path`` atomically (a temporary file in the same folder, then a rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(encoded.tobytes())
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

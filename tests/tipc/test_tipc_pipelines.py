@@ -5,6 +5,7 @@ Green means: the driver exits 0, its results log has no ``Run failed`` line and 
 """
 import re
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MODELS = ["GFPGAN", "GPEN"]
 TRAIN_CONFIG = "test_tipc/configs/{}/train_infer_python.txt"
 ONNX_CONFIG = "test_tipc/configs/{}/model_linux_gpu_normal_normal_paddle2onnx_python_linux_cpu.txt"
+SERVING_CONFIG = "test_tipc/configs/{}/model_linux_gpu_normal_normal_serving_python_linux_gpu_cpu.txt"
 TRAIN_MODES = ("lite_train_lite_infer", "lite_train_whole_infer", "whole_train_whole_infer")
 
 
@@ -110,3 +112,20 @@ def test_paddle2onnx_is_green(model):
     infer_log = (ROOT / f"test_tipc/output/{model}/paddle2onnx_infer/paddle2onnx_infer_cpu.log").read_text()
     assert "4 of 4 image(s) done" in infer_log
     assert len(list((ROOT / f"test_tipc/output/{model}/paddle2onnx_infer/restored/restored_faces").glob("*.png"))) == 4
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_serving_is_green_and_stops_its_service(model):
+    config = SERVING_CONFIG.format(model)
+    assert len(read_slots(config)) == 14
+    code, log = run("test_tipc/prepare.sh", config, "serving_infer")
+    assert code == 0, log[-3000:]
+    code, log = run("test_tipc/test_serving_infer_python.sh", config)
+    ok, failed = status_lines(f"test_tipc/output/{model}/serving_infer/results_serving.log")
+    assert code == 0 and failed == [] and len(ok) == 3, log[-3000:]  # convert, client, service (still up at the end)
+    assert "convert_model.py" in ok[0] and "pipeline_http_client.py" in ok[1] and "web_service.py" in ok[2]
+    outputs = sorted((ROOT / f"test_tipc/output/{model}/serving_infer/client_output_cpu").glob("*.png"))
+    assert [p.name for p in outputs] == [f"{i:05d}.png" for i in range(4)]
+    port = int(re.search(r"^http_port:\s*(\d+)", (ROOT / "deploy/serving/config.yml").read_text(), re.M).group(1))
+    with socket.socket() as probe:  # the driver stopped the service it started
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
