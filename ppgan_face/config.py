@@ -6,6 +6,7 @@ suggestion); ``-o +new.key=value`` adds a key deliberately.
 """
 import copy
 import difflib
+import re
 from pathlib import Path
 
 import yaml
@@ -61,6 +62,15 @@ def _read(path, chain=()):
     for base in [bases] if isinstance(bases, str) else bases or []:
         merged = _merge(merged, _read((path.parent / base).resolve(), chain + (path,)))
     return _merge(merged, data)
+
+
+_OVERRIDE = re.compile(r"^\+?[A-Za-z_][\w.]*=")
+
+
+def split_o_values(values):
+    """(folders, overrides) of the values of a tool's ``-o``, which is both GFPGAN's output folder and this
+    project's ``KEY=VALUE`` override: a dotted key before ``=`` makes an override."""
+    return [v for v in values if not _OVERRIDE.match(v)], [v for v in values if _OVERRIDE.match(v)]
 
 
 def parse_override(text):

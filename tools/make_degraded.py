@@ -2,6 +2,7 @@
 
     python tools/make_degraded.py -i faces_hq/ -o datasets/faces/validation --seed 0
     python tools/make_degraded.py -i faces_hq/ -o val/ -c configs/train/_base_/datasets/ffhq_gpen.yml
+    python tools/make_degraded.py -i faces_hq/ -o val/ -o datasets.train.dataset.jpeg_range=[30,60]
 
 Each face goes through the training degradation of ``datasets.train.dataset`` in the config (a training recipe
 or a dataset fragment; GFPGAN's by default), without flipping; image i always gets the same degradation for a
@@ -18,7 +19,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ppgan_face.config import ConfigError, load_config  # noqa: E402
+from ppgan_face.config import ConfigError, load_config, split_o_values  # noqa: E402
 from ppgan_face.data import DatasetError, build_dataset  # noqa: E402
 from ppgan_face.utils.image_io import ImageError, write_image  # noqa: E402
 
@@ -44,12 +45,20 @@ def build_degrader(config, input_dir, seed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-i", "--input", required=True, help="folder of aligned high-quality faces")
-    parser.add_argument("-o", "--output", required=True, help="output folder (lq/ and gt/ are created in it)")
+    parser.add_argument("-o", dest="o_values", action="append", default=[], metavar="DIR|KEY=VALUE",
+                        help="output folder (lq/ and gt/ are created in it), or a config override KEY=VALUE as "
+                             "in every tool (repeatable)")
+    parser.add_argument("--output", help="output folder (same as -o DIR)")
     parser.add_argument("-c", "--config", default=str(DEFAULT_CONFIG), help="config with a datasets.train.dataset section")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--opt", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config key, e.g. --opt datasets.train.dataset.jpeg_range=[30,60]")
+                        help="override a config key (same as -o KEY=VALUE)")
     args = parser.parse_args(argv)
+    folders, overrides = split_o_values(args.o_values)
+    folders += [args.output] if args.output else []
+    if len(folders) != 1:
+        parser.error(f"give one output folder (-o DIR), got {', '.join(folders) or 'none'}")
+    args.output, args.overrides = folders[0], overrides + args.overrides
     try:
         config = load_config(args.config, args.overrides)
         dataset = build_degrader(config, args.input, args.seed)

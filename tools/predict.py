@@ -9,7 +9,6 @@ Writes restored_imgs/ (whole photos), restored_faces/, cropped_faces/ (aligned i
 One bad file never stops the batch; the summary lists failures and the exit code is 1 if any.
 """
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -19,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from ppgan_face.config import ConfigError, load_config  # noqa: E402
+from ppgan_face.config import ConfigError, load_config, split_o_values  # noqa: E402
 from ppgan_face.convert import CheckpointError  # noqa: E402
 from ppgan_face.utils.image_io import (ImageError, fit_for_format, list_images, read_image,  # noqa: E402
                                        to_uint8, write_image)
@@ -27,9 +26,6 @@ from ppgan_face.utils.image_io import (ImageError, fit_for_format, list_images, 
 WEIGHT_HELP = ("fidelity in [0, 1]: each restored face is blended with the aligned input face, "
                "weight*restored + (1-weight)*input, in aligned-face space before paste-back; 1 = network "
                "output (default from the config), 0 = input face. (GFPGAN's own --weight flag does nothing.)")
-
-
-_OVERRIDE = re.compile(r"^\+?[A-Za-z_][\w.]*=")
 
 
 class SetupError(RuntimeError):
@@ -70,8 +66,8 @@ def parse_args(argv):
                         help="FOR TESTING ONLY: run every network with random weights (meaningless output)")
     args = parser.parse_args(argv)
     # -o is GFPGAN's output folder and this project's KEY=VALUE override: a dotted key before "=" decides
-    args.opt = [v for v in args.o_values if _OVERRIDE.match(v)]
-    folders = [v for v in args.o_values if not _OVERRIDE.match(v)] + ([args.output] if args.output else [])
+    folders, args.opt = split_o_values(args.o_values)
+    folders += [args.output] if args.output else []
     if len(folders) > 1:
         parser.error(f"more than one output folder: {', '.join(folders)}")
     args.output = folders[0] if folders else "results"

@@ -1,5 +1,7 @@
 """tools/make_degraded.py: a paired set readable by PairedImageDataset, reproducible by seed, one-line errors."""
+import cv2
 import numpy as np
+import pytest
 
 from ppgan_face.data import build_dataset
 from tests.data.conftest import write_faces
@@ -32,3 +34,15 @@ def test_errors_are_one_line(tmp_path, capsys):
     hq = write_faces(tmp_path / "hq", 1)
     assert main(["-i", str(hq), "-o", str(tmp_path / "out"), "--opt", "datasets.train.dataset.jpeg_rang=[1, 2]"]) == 1
     assert "did you mean datasets.train.dataset.jpeg_range" in capsys.readouterr().err
+
+
+def test_o_takes_the_output_folder_and_overrides_like_every_tool(tmp_path):
+    hq = tmp_path / "hq"
+    hq.mkdir()
+    cv2.imwrite(str(hq / "a.png"), np.random.RandomState(0).randint(0, 256, (64, 64, 3)).astype(np.uint8))
+    assert main(["-i", str(hq), "-o", str(tmp_path / "out"), "-o", "datasets.train.dataset.gray_prob=1.0",
+                 "-o", "datasets.train.dataset.color_jitter_prob=null"]) == 0
+    lq = cv2.imread(str(tmp_path / "out" / "lq" / "a.png"))
+    assert (lq[:, :, 0] == lq[:, :, 1]).all() and (lq[:, :, 1] == lq[:, :, 2]).all()  # the override took effect
+    with pytest.raises(SystemExit):
+        main(["-i", str(hq), "-o", str(tmp_path / "x"), "-o", str(tmp_path / "y")])
