@@ -15,9 +15,7 @@ Overhead = served p50 / direct p50 - 1 at concurrency 1 (target <= 15 %).
 import argparse
 import base64
 import datetime
-import importlib.util
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,8 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVING = ROOT / "deploy" / "serving"
 sys.path.insert(0, str(ROOT))
+
+from tests.deploy.serving_process import SERVING, load_script, running_service  # noqa: E402
 MODELS = ("gfpgan_v1.4", "gpen_bfr_512")
 
 
@@ -39,23 +38,6 @@ def parse_args():
     parser.add_argument("--requests", type=int, default=8, help="timed requests per setting (default 8)")
     parser.add_argument("--work_dir", help="keep exports here and reuse them (default: a temporary folder)")
     return parser.parse_args()
-
-
-def load_client():
-    spec = importlib.util.spec_from_file_location("bench_serving_client", SERVING / "pipeline_http_client.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
 
 
 def prepare(name, work):
@@ -69,42 +51,6 @@ def prepare(name, work):
                     f"--serving_server={server}", f"--serving_client={work / f'{name}_serving_client'}"],
                    check=True, stdout=subprocess.DEVNULL)
     return export, server
-
-
-class Service:
-    """web_service.py on free ports, started and stopped (by its process group) as a context manager."""
-
-    def __init__(self, model_dir, threads, workdir):
-        self.http_port, rpc_port = free_ports(2)
-        conf = "op.face_restore.local_service_conf"
-        self.command = [sys.executable, str(SERVING / "web_service.py"), "--config", str(SERVING / "config.yml"),
-                        "--opt", f"http_port={self.http_port}", f"rpc_port={rpc_port}",
-                        f"{conf}.model_config={model_dir}", f"{conf}.devices=", f"{conf}.use_mkldnn=True",
-                        f"{conf}.thread_num={threads}"]
-        self.workdir = workdir
-        self.url = f"http://127.0.0.1:{self.http_port}/face_restore/prediction"
-
-    def __enter__(self):
-        self.log = open(self.workdir / "server.log", "w")
-        self.process = subprocess.Popen(self.command, cwd=self.workdir, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", self.http_port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.5)
-        self.__exit__()
-        raise RuntimeError(f"the service did not start; see {self.workdir / 'server.log'}")
-
-    def __exit__(self, *exc):
-        try:
-            os.killpg(self.process.pid, 15)
-            self.process.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(self.process.pid, 9)
-        self.log.close()
 
 
 def timed(call):
@@ -151,9 +97,11 @@ def bench_model(name, args, work, client):
 
     (work / name).mkdir(exist_ok=True)
     rows = {}
-    with ThreadPoolExecutor(1) as worker, Service(server, args.threads, work / name) as service:
+    conf = "op.face_restore.local_service_conf"
+    opts = (f"{conf}.devices=", f"{conf}.use_mkldnn=True", f"{conf}.thread_num={args.threads}")
+    with ThreadPoolExecutor(1) as worker, running_service(server, work / name, opts, startup_s=300) as url:
         def served():
-            answer = client.post(service.url, fields, timeout=600)
+            answer = client.post(url, fields, timeout=600)
             if answer["err_no"] != 0:
                 raise RuntimeError(answer["err_msg"])
 
@@ -190,7 +138,7 @@ def report(results, args, began, load):
 def main():
     args = parse_args()
     began, load = datetime.datetime.now(), os.getloadavg()[0]
-    client = load_client()
+    client = load_script("bench_serving_client", SERVING / "pipeline_http_client.py")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work_dir or tmp)
         work.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ppgan_face.config import load_config  # noqa: E402
 from ppgan_face.face.align import FaceAligner  # noqa: E402
-from ppgan_face.utils.image_io import ImageError, list_images, read_image, write_image  # noqa: E402
+from ppgan_face.face.helper import to_working_image  # noqa: E402
+from ppgan_face.utils.image_io import ImageError, list_images, read_image, to_uint8, write_image  # noqa: E402
 
 INFER_SIZE = 512  # the public models' face size
 # (x, y) of the eyes, nose tip and mouth corners in skimage.data.astronaut(), marked by hand
@@ -66,11 +67,9 @@ def own_faces(folder, size):
     faces = []
     for path in list_images(folder):
         try:
-            image = read_image(path)
+            image = to_uint8(to_working_image(read_image(path)))
         except ImageError as err:
             raise SystemExit(f"error: {path}: {err}") from None
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image[:, :, :3]
-        image = (image / 257).round().astype(np.uint8) if image.dtype == np.uint16 else image
         faces.append(cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA))
     if not faces:
         raise SystemExit(f"error: --train_from {folder}: no images")

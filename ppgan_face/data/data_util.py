@@ -3,6 +3,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from paddle.io import Dataset
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 # leading bytes of the formats above, to catch a damaged or mislabelled file before training starts
@@ -74,3 +75,28 @@ class SeededSampling:
         if self.seed is None:
             return np.random.default_rng()
         return np.random.default_rng([int(self.seed), self.epoch, int(index)])
+
+
+class DegradationDataset(Dataset, SeededSampling):
+    """What GFPGAN's and GPEN's on-the-fly degradation sets share: the HQ faces of ``dataroot_gt``, the
+    blur / downsample / noise / JPEG settings (``degradations.blur_downsample_noise_jpeg``), flip, colour shift
+    and normalisation; sample ``i`` is ``sample(i, rng(i))``, written by each subclass in its upstream's order."""
+
+    def __init__(self, dataroot_gt, out_size, blur_kernel_size, kernel_list, kernel_prob, blur_sigma,
+                 downsample_range, noise_range, jpeg_range, mean, std, use_hflip, color_jitter_shift, seed):
+        Dataset.__init__(self)
+        SeededSampling.__init__(self, seed)
+        self.paths = scan_images(dataroot_gt, "dataroot_gt folder")
+        self.out_size = out_size
+        self.mean, self.std = mean, std
+        self.use_hflip = use_hflip
+        self.degradation = dict(kernel_list=kernel_list, kernel_prob=kernel_prob, blur_kernel_size=blur_kernel_size,
+                                blur_sigma=blur_sigma, downsample_range=downsample_range, noise_range=noise_range,
+                                jpeg_range=jpeg_range)
+        self.color_jitter_shift = color_jitter_shift / 255.
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, index):
+        return self.sample(index, self.rng(index))

@@ -4,12 +4,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from paddle.io import Dataset
 
 from ppgan_face.convert import CheckpointError, load_pth
 from ppgan_face.data import degradations as deg
-from ppgan_face.data.data_util import (DatasetError, SeededSampling, bgr_to_chw_rgb, normalize, read_image,
-                                       scan_images)
+from ppgan_face.data.data_util import DatasetError, DegradationDataset, bgr_to_chw_rgb, normalize, read_image
 from ppgan_face.registry import DATASET_REGISTRY
 
 COMPONENTS = ("left_eye", "right_eye", "mouth")
@@ -41,7 +39,7 @@ def load_component_boxes(path, num_images):
 
 
 @DATASET_REGISTRY.register()
-class FFHQDegradationDataset(Dataset, SeededSampling):
+class FFHQDegradationDataset(DegradationDataset):
     """HQ faces (``dataroot_gt``, sorted; index i pairs with landmark entry i) and their synthetic LQ versions.
 
     Each sample: hflip (p 0.5) → random iso/aniso blur → downsample 1/U(downsample_range) → Gaussian noise →
@@ -59,17 +57,9 @@ class FFHQDegradationDataset(Dataset, SeededSampling):
                  use_hflip=True, color_jitter_prob=None, color_jitter_shift=20, color_jitter_pt_prob=None,
                  brightness=(0.5, 1.5), contrast=(0.5, 1.5), saturation=(0, 1.5), hue=(-0.1, 0.1), gray_prob=None,
                  gt_gray=False, crop_components=False, component_path=None, eye_enlarge_ratio=1, seed=None):
-        Dataset.__init__(self)
-        SeededSampling.__init__(self, seed)
-        self.paths = scan_images(dataroot_gt, "dataroot_gt folder")
-        self.out_size = out_size
-        self.mean, self.std = mean, std
-        self.use_hflip = use_hflip
-        self.degradation = dict(kernel_list=kernel_list, kernel_prob=kernel_prob, blur_kernel_size=blur_kernel_size,
-                                blur_sigma=blur_sigma, downsample_range=downsample_range, noise_range=noise_range,
-                                jpeg_range=jpeg_range)
+        super().__init__(dataroot_gt, out_size, blur_kernel_size, kernel_list, kernel_prob, blur_sigma,
+                         downsample_range, noise_range, jpeg_range, mean, std, use_hflip, color_jitter_shift, seed)
         self.color_jitter_prob = color_jitter_prob
-        self.color_jitter_shift = color_jitter_shift / 255.
         self.color_jitter_pt_prob = color_jitter_pt_prob
         self.jitter_ranges = dict(brightness=brightness, contrast=contrast, saturation=saturation, hue=hue)
         self.gray_prob = gray_prob
@@ -80,12 +70,6 @@ class FFHQDegradationDataset(Dataset, SeededSampling):
             if component_path is None:
                 raise DatasetError("FFHQDegradationDataset: crop_components needs component_path (the landmark file)")
             self.components = load_component_boxes(component_path, len(self.paths))
-
-    def __len__(self):
-        return len(self.paths)
-
-    def __getitem__(self, index):
-        return self.sample(index, self.rng(index))
 
     def component_boxes(self, index, flipped):
         """[x1, y1, x2, y2] of the left eye, right eye and mouth; a flip swaps the eyes and mirrors x."""

@@ -2,15 +2,14 @@
 gray GT 20% of the time, no LQ color jitter, and the GT resized to the training resolution first."""
 import cv2
 import numpy as np
-from paddle.io import Dataset
 
 from ppgan_face.data import degradations as deg
-from ppgan_face.data.data_util import SeededSampling, bgr_to_chw_rgb, normalize, read_image, scan_images
+from ppgan_face.data.data_util import DegradationDataset, bgr_to_chw_rgb, normalize, read_image
 from ppgan_face.registry import DATASET_REGISTRY
 
 
 @DATASET_REGISTRY.register()
-class GPENDegradationDataset(Dataset, SeededSampling):
+class GPENDegradationDataset(DegradationDataset):
     """Each sample: read → resize to ``out_size`` (INTER_AREA, on 8 bits) → hflip (p 0.5) → [GT color shift
     (p color_jitter_prob; 0 in GPEN, the draw is still made)] → [GT to gray (p gray_prob)] → blur → downsample →
     noise → JPEG → LQ rounded to 8 bits → resize back (bilinear) → RGB CHW, (x - 0.5) / 0.5.
@@ -19,24 +18,10 @@ class GPENDegradationDataset(Dataset, SeededSampling):
     def __init__(self, dataroot_gt, out_size, blur_kernel_size, kernel_list, kernel_prob, blur_sigma,
                  downsample_range, noise_range, jpeg_range, gray_prob, color_jitter_prob=0.0, color_jitter_shift=20,
                  mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), use_hflip=True, seed=None):
-        Dataset.__init__(self)
-        SeededSampling.__init__(self, seed)
-        self.paths = scan_images(dataroot_gt, "dataroot_gt folder")
-        self.out_size = out_size
-        self.mean, self.std = mean, std
-        self.use_hflip = use_hflip
-        self.degradation = dict(kernel_list=kernel_list, kernel_prob=kernel_prob, blur_kernel_size=blur_kernel_size,
-                                blur_sigma=blur_sigma, downsample_range=downsample_range, noise_range=noise_range,
-                                jpeg_range=jpeg_range)
+        super().__init__(dataroot_gt, out_size, blur_kernel_size, kernel_list, kernel_prob, blur_sigma,
+                         downsample_range, noise_range, jpeg_range, mean, std, use_hflip, color_jitter_shift, seed)
         self.gray_prob = gray_prob
         self.color_jitter_prob = color_jitter_prob
-        self.color_jitter_shift = color_jitter_shift / 255.
-
-    def __len__(self):
-        return len(self.paths)
-
-    def __getitem__(self, index):
-        return self.sample(index, self.rng(index))
 
     def sample(self, index, rng):
         """Sample ``index`` with the draws taken from ``rng``, in GPEN's order."""

@@ -3,12 +3,8 @@
 keeps serving; its converter, client and command line exit as documented."""
 import base64
 import importlib.util
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,22 +17,15 @@ import yaml
 from ppgan_face.face.helper import to_working_image
 from ppgan_face.inference import load_runner
 from ppgan_face.inference.export import export_model
+from tests.deploy.serving_process import SERVING, ServiceError, free_ports, load_script, running_service
 from tests.face.photos import face_photo
 
 REPO = Path(__file__).resolve().parents[2]
-SERVING = REPO / "deploy" / "serving"
 INSTALL = ("python -m pip install -r requirements-serving.txt && "
            "python -m pip install --no-deps -r requirements-serving-nodeps.txt")
 SERVER_OPTS = ["op.face_restore.local_service_conf.devices=", "op.face_restore.local_service_conf.use_mkldnn=False",
                "op.face_restore.local_service_conf.thread_num=2"]
 STARTUP_S = 90
-
-
-def load_script(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 infer = load_script("serving_test_infer", REPO / "deploy" / "python" / "infer.py")
@@ -96,67 +85,15 @@ def bundle(tmp_path_factory):
     return root
 
 
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
-def accepts(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def stop_server(process):
-    """SIGTERM to the server's process group (it leads one), SIGKILL if it is still there after 10 s."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=10)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def start_server(bundle, workdir):
-    """(process, http port) of web_service.py serving ``bundle``, once its HTTP port accepts connections; new
-    ports if the picked ones were taken meanwhile."""
-    for attempt in range(3):
-        http_port, rpc_port = free_ports(2)
-        log = workdir / f"server{attempt}.log"
-        with open(log, "w") as out:
-            process = subprocess.Popen(
-                [sys.executable, str(SERVING / "web_service.py"), "--config", str(SERVING / "config.yml"), "--opt",
-                 f"http_port={http_port}", f"rpc_port={rpc_port}",
-                 f"op.face_restore.local_service_conf.model_config={bundle / 'serving_server'}", *SERVER_OPTS],
-                cwd=workdir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + STARTUP_S
-        while process.poll() is None and time.monotonic() < deadline and not accepts(http_port):
-            time.sleep(0.2)
-        if process.poll() is None and accepts(http_port):
-            return process, http_port
-        stop_server(process)
-        if "already used" not in log.read_text():
-            break
-    pytest.fail(f"the service did not start; its log:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def server(bundle, tmp_path_factory):
     """The URL of a running service (its working folder is a temporary one: logs, ProcessInfo.json)."""
-    process, port = start_server(bundle, tmp_path_factory.mktemp("server"))
-    yield f"http://127.0.0.1:{port}/face_restore/prediction"
-    stop_server(process)
+    try:
+        with running_service(bundle / "serving_server", tmp_path_factory.mktemp("server"), SERVER_OPTS,
+                             STARTUP_S) as url:
+            yield url
+    except ServiceError as err:
+        pytest.fail(str(err))
 
 
 def ask(url, **fields):
